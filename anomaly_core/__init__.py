@@ -1,0 +1,1 @@
+"""anomaly-platform core."""
