@@ -70,6 +70,10 @@ def load_dataset(path: str | os.PathLike[str], *, window_length: int | None = No
         if window_length is None:
             raise InvalidInput(f"{p}: an event table needs a window length (--seq-len)")
         return windows_from_table(read_event_table(p), window_length, stride)
+    with open(p, "rb") as fh:
+        magic = fh.read(4)
+    if magic != b"PK\x03\x04":  # np.load would otherwise try to unpickle arbitrary bytes
+        raise InvalidInput(f"{p}: not a readable .npz file (not a zip archive)")
     try:
         with np.load(p, allow_pickle=False) as npz:
             if not isinstance(npz, np.lib.npyio.NpzFile):

@@ -21,7 +21,6 @@ from ..data.windows import iter_batches
 from ..errors import NotFittedError
 from ..preprocessing import Standardizer
 
-
 #: windows validated, standardised and scored at a time (bounds memory for lazy inputs)
 SCORE_CHUNK = 16_384
 

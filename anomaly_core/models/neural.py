@@ -143,7 +143,7 @@ class LSTMAutoencoderDetector(NeuralDetector):
     name = "lstm_ae"
     scoring_default = "max_feature"
 
-    def __init__(self, *, hidden_size: int = 32, epochs: int = 200, batch_size: int = 64,
+    def __init__(self, *, hidden_size: int = 32, epochs: int = 120, batch_size: int = 64,
                  learning_rate: float = 3e-3, smoothness: float = 0.0, patience: int | None = 15,
                  scoring: str | None = None, random_state: int | None = 0,
                  checkpoint_dir: str | None = None, tensorboard_dir: str | None = None) -> None:

@@ -43,6 +43,7 @@ class TrainedModel:
     diagnostics: dict[str, Any]
     reference_scores: np.ndarray
     evaluated_on: str
+    eval_scores: np.ndarray
     figures: dict[str, bytes] = field(default_factory=dict)
     fit_seconds: float = 0.0
 
@@ -94,7 +95,7 @@ def fit_and_evaluate(train: WindowedDataset, val: WindowedDataset, test: Windowe
     metrics["evaluated_on"] = evaluated_on
     metrics["threshold_rule"] = threshold_rule
     trained = TrainedModel(det, threshold, metrics, diagnose(det, _nominal(val), nominal_val),
-                           nominal_val.astype(np.float64), evaluated_on, fit_seconds=fit_seconds)
+                           nominal_val.astype(np.float64), evaluated_on, ev_scores, fit_seconds=fit_seconds)
     if with_figures:
         trained.figures = _figures(trained, ev, ev_scores)
     return trained
