@@ -144,7 +144,7 @@ class LSTMAutoencoderDetector(NeuralDetector):
     scoring_default = "max_feature"
 
     def __init__(self, *, hidden_size: int = 32, epochs: int = 120, batch_size: int = 64,
-                 learning_rate: float = 3e-3, smoothness: float = 0.0, patience: int | None = 15,
+                 learning_rate: float = 3e-3, smoothness: float = 0.05, patience: int | None = 15,
                  scoring: str | None = None, random_state: int | None = 0,
                  checkpoint_dir: str | None = None, tensorboard_dir: str | None = None) -> None:
         super().__init__(hidden_size=hidden_size, epochs=epochs, batch_size=batch_size,
