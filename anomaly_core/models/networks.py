@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -25,10 +26,13 @@ class MaskedLSTMAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(x)  # (B, T, 2H): forward half has seen x[:t+1], backward half x[t:]
-        fwd, bwd = out[..., : self.hidden_size], out[..., self.hidden_size :]
-        pad = torch.zeros_like(fwd[:, :1])
-        context = torch.cat([torch.cat([pad, fwd[:, :-1]], 1), torch.cat([bwd[:, 1:], pad], 1)], -1)
-        return self.head(context)
+        h = self.hidden_size
+        # head([fwd[t-1], bwd[t+1]]) split into its two halves: shifting the F-wide projections is
+        # cheaper than concatenating shifted 2H-wide states (same parameters, same result).
+        from_past = F.linear(out[..., :h], self.head.weight[:, :h])
+        from_future = F.linear(out[..., h:], self.head.weight[:, h:])
+        return (self.head.bias + F.pad(from_past[:, :-1], (0, 0, 1, 0))
+                + F.pad(from_future[:, 1:], (0, 0, 0, 1)))
 
 
 class RepeatVectorLSTMAutoencoder(nn.Module):

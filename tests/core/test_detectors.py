@@ -132,3 +132,50 @@ def test_lstm_ae_models_the_signal_not_the_energy(small_data):
     rho = spearmanr(s[test.y == 0], window_energy(det, test.X[test.y == 0]))[0]
     assert rho < 0.5
     assert roc_auc_score(test.y, s) > 0.95
+
+
+def test_masked_lstm_never_sees_the_step_it_reconstructs():
+    """Changing x_t must not change the reconstruction of step t (no identity shortcut)."""
+    import torch
+
+    from anomaly_core.models.networks import MaskedLSTMAutoencoder
+
+    torch.manual_seed(0)
+    net = MaskedLSTMAutoencoder(n_features=3, hidden_size=8).eval()
+    x = torch.randn(2, 12, 3)
+    y = x.clone()
+    y[:, 5] += 10.0
+    with torch.no_grad():
+        a, b = net(x), net(y)
+    torch.testing.assert_close(a[:, 5], b[:, 5])
+    assert not torch.allclose(a[:, 4], b[:, 4]) and not torch.allclose(a[:, 6], b[:, 6])
+    # equal to decoding the concatenated shifted states with the head
+    with torch.no_grad():
+        out, _ = net.rnn(x)
+        fwd, bwd = out[..., :8], out[..., 8:]
+        pad = torch.zeros_like(fwd[:, :1])
+        ctx = torch.cat([torch.cat([pad, fwd[:, :-1]], 1), torch.cat([bwd[:, 1:], pad], 1)], -1)
+        torch.testing.assert_close(net(x), net.head(ctx))
+
+
+def test_training_writes_tensorboard_scalars_and_best_checkpoint(small_data, tmp_path):
+    from safetensors.numpy import load_file
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train, val, _ = small_data
+    det = make_detector("dense_ae", epochs=4, patience=None, tensorboard_dir=str(tmp_path / "tb"),
+                        checkpoint_dir=str(tmp_path / "ckpt"))
+    det.fit(train.X, train.y, X_val=val.X[val.y == 0])
+    acc = EventAccumulator(str(tmp_path / "tb")).Reload()
+    assert {"loss/train", "loss/val"} <= set(acc.Tags()["scalars"])
+    assert [e.step for e in acc.Scalars("loss/val")] == [1, 2, 3, 4]
+    assert set(load_file(str(tmp_path / "ckpt" / "best.safetensors"))) == set(det.network_.state_dict())
+
+
+def test_early_stopping_restores_the_best_epoch(small_data):
+    train, val, _ = small_data
+    det = make_detector("dense_ae", epochs=300, patience=3, learning_rate=0.05).fit(
+        train.X, train.y, X_val=val.X[val.y == 0])
+    t = det.training_
+    assert t.stopped_early and t.epochs_run == t.best_epoch + 3
+    assert t.best_val_loss == min(t.val_loss)
