@@ -18,7 +18,8 @@ TABLE_SUFFIXES = (".parquet", ".pq", ".csv")
 RESERVED_COLUMNS = ("timestamp", "label", "kind")
 
 
-def _existing(path: str | os.PathLike[str]) -> Path:
+def existing_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, or :class:`InvalidInput` when it is missing, not a file, or empty."""
     p = Path(path)
     if not p.is_file():
         raise InvalidInput(f"{p}: no such file")
@@ -29,7 +30,7 @@ def _existing(path: str | os.PathLike[str]) -> Path:
 
 def read_event_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A Parquet or CSV event table, sorted by ``timestamp`` when it has one."""
-    p = _existing(path)
+    p = existing_file(path)
     try:
         frame = pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p)
     except (ValueError, OSError, pd.errors.ParserError) as err:
@@ -65,7 +66,7 @@ def windows_from_table(frame: pd.DataFrame, window_length: int, stride: int = 1)
 def load_dataset(path: str | os.PathLike[str], *, window_length: int | None = None,
                  stride: int = 1) -> WindowedDataset:
     """Load a windowed ``.npz`` or window an event table (``window_length`` required for tables)."""
-    p = _existing(path)
+    p = existing_file(path)
     if p.suffix in TABLE_SUFFIXES:
         if window_length is None:
             raise InvalidInput(f"{p}: an event table needs a window length (--seq-len)")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.io import existing_file
 from ..errors import InvalidInput
 from .features import NON_FEATURE_COLUMNS, window_summaries
 
@@ -56,15 +57,6 @@ def scores_from_npy_bytes(raw: bytes, source: str) -> DriftInput:
     except (ValueError, OSError, EOFError) as err:
         raise InvalidInput(f"{source}: not a readable .npy array ({err})") from None
     return scores_from_array(arr, source)
-
-
-def _existing(path: str | os.PathLike[str]) -> Path:
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"{p}: no such file")
-    if p.stat().st_size == 0:
-        raise InvalidInput(f"{p}: the file is empty (not even a header)")
-    return p
 
 
 def _read_npy(p: Path) -> DriftInput:
@@ -136,7 +128,7 @@ def _read_table(p: Path) -> DriftInput:
 
 def load_input(path: str | os.PathLike[str]) -> DriftInput:
     """Read one side of the comparison; a clear :class:`InvalidInput` for anything unusable."""
-    p = _existing(path)
+    p = existing_file(path)
     suffix = p.suffix.lower()
     if suffix == ".npy":
         return _read_npy(p)
