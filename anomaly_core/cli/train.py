@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 from ..errors import InvalidInput
-from ..models import DETECTORS
+from ..models import DETECTORS, make_detector
 from ..thresholds import DEFAULT_LEVEL, RULES
 from .common import add_common_options, emit
+from .progress import epoch_bar
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -53,11 +54,16 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput(f"unknown model {args.model!r}; known: {', '.join(DETECTORS)}")
     if args.epochs is not None and args.epochs < 1:
         raise InvalidInput(f"--epochs must be >= 1, got {args.epochs}")
-    result = train_model(args.store, args.name, args.data, val=args.val, test=args.test, model=args.model,
-                         seed=args.seed, epochs=args.epochs, params=dict(args.param),
-                         threshold_rule=args.threshold_rule, level=args.quantile,
-                         window_length=args.seq_len, stride=args.stride, tensorboard_dir=args.tensorboard,
-                         checkpoint_dir=args.checkpoint_dir)
+    bar = epoch_bar(args.epochs or make_detector(args.model).get_params().get("epochs"), args.model)
+    try:
+        result = train_model(args.store, args.name, args.data, val=args.val, test=args.test, model=args.model,
+                             seed=args.seed, epochs=args.epochs, params=dict(args.param),
+                             threshold_rule=args.threshold_rule, level=args.quantile,
+                             window_length=args.seq_len, stride=args.stride, tensorboard_dir=args.tensorboard,
+                             checkpoint_dir=args.checkpoint_dir, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
     def human(r: dict[str, Any]) -> str:
         m = r["metrics"]

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
@@ -20,6 +21,9 @@ from ..data.validation import check_finite, check_windows
 from ..data.windows import iter_batches
 from ..errors import NotFittedError
 from ..preprocessing import Standardizer
+
+#: called after every training epoch with (epoch, train loss, validation loss)
+Progress = Callable[[int, float, float], None]
 
 #: windows validated, standardised and scored at a time (bounds memory for lazy inputs)
 SCORE_CHUNK = 16_384
@@ -48,10 +52,12 @@ class BaseDetector(abc.ABC):
 
     # -- fitting and scoring ------------------------------------------------------------------------
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, X_val: np.ndarray | None = None) -> Self:
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, X_val: np.ndarray | None = None,
+            progress: Progress | None = None) -> Self:
         """Fit on windows ``X``; when labels ``y`` are given only nominal windows (``y == 0``) are used.
 
-        ``X_val`` (nominal validation windows) drives early stopping for the neural detectors.
+        ``X_val`` (nominal validation windows) drives early stopping for the neural detectors, which
+        call ``progress(epoch, train_loss, val_loss)`` after every epoch.
         """
         X = check_windows(X, what="training data")
         if y is not None:
@@ -66,7 +72,7 @@ class BaseDetector(abc.ABC):
         Z_val = None
         if X_val is not None and len(X_val):
             Z_val = self.scaler_.transform(check_windows(X_val, what="validation data"))
-        self._fit(Z, Z_val)
+        self._fit(Z, Z_val, progress)
         return self
 
     def score(self, X: np.ndarray) -> np.ndarray:
@@ -86,7 +92,7 @@ class BaseDetector(abc.ABC):
     decision_function = score  # PyOD's name for the same thing
 
     @abc.abstractmethod
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         """Fit on standardised nominal windows."""
 
     @abc.abstractmethod

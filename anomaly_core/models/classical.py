@@ -11,7 +11,7 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.svm import OneClassSVM
 
-from .base import BaseDetector, DetectorState
+from .base import BaseDetector, DetectorState, Progress
 from .safe_sklearn import dumps_estimator, loads_estimator
 
 
@@ -38,7 +38,7 @@ class IsolationForestDetector(_SklearnDetector):
         self.contamination = contamination
         self.random_state = random_state
 
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         self.estimator_ = IsolationForest(n_estimators=self.n_estimators, contamination=self.contamination,
                                           random_state=self.random_state).fit(_flat(Z))
 
@@ -54,7 +54,7 @@ class OneClassSVMDetector(_SklearnDetector):
         self.kernel = kernel
         self.gamma = gamma
 
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         self.estimator_ = OneClassSVM(nu=self.nu, kernel=self.kernel, gamma=self.gamma).fit(_flat(Z))
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
@@ -70,7 +70,7 @@ class PCADetector(BaseDetector):
         self.n_components = n_components
         self.random_state = random_state
 
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         flat = _flat(Z).astype(np.float64)
         k = int(min(self.n_components, flat.shape[0], flat.shape[1]))
         pca = PCA(n_components=k, random_state=self.random_state).fit(flat)
@@ -98,7 +98,7 @@ class WindowEnergyDetector(BaseDetector):
     def __init__(self) -> None:
         pass
 
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         pass
 
     def _score(self, Z: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from torch import nn
 
 from ..data.windows import iter_batches
 from ..training.loop import TrainConfig, TrainResult, train_autoencoder
-from .base import BaseDetector, DetectorState
+from .base import BaseDetector, DetectorState, Progress
 from .networks import DenseAutoencoder, MaskedLSTMAutoencoder, RepeatVectorLSTMAutoencoder
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class NeuralDetector(BaseDetector):
             raise ValueError(f"scoring must be one of {SCORING_RULES}, got {rule!r}")
         return rule
 
-    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None) -> None:
+    def _fit(self, Z: np.ndarray, Z_val: np.ndarray | None, progress: Progress | None) -> None:
         _ = self.scoring_rule  # fail before training on a bad rule
         if Z_val is None:
             n_hold = max(1, int(round(HOLDOUT * len(Z)))) if len(Z) > 1 else 0
@@ -78,7 +78,7 @@ class NeuralDetector(BaseDetector):
             gen = torch.Generator().manual_seed(0 if self.random_state is None else int(self.random_state))
             self.training_: TrainResult = train_autoencoder(
                 self.network_, torch.from_numpy(np.ascontiguousarray(Z)),
-                torch.from_numpy(np.ascontiguousarray(Z_val)), cfg, generator=gen)
+                torch.from_numpy(np.ascontiguousarray(Z_val)), cfg, generator=gen, progress=progress)
         resid = self._residuals(Z)
         self.residual_var_ = np.maximum((resid.astype(np.float64) ** 2).mean(axis=0), 1e-6).astype(np.float32)
 

@@ -25,6 +25,7 @@ from ..errors import InvalidInput
 from ..evaluation import figures
 from ..evaluation.metrics import detection_metrics
 from ..models import BaseDetector, make_detector
+from ..models.base import Progress
 from ..models.neural import NeuralDetector
 from ..models.persist import dump_detector
 from ..thresholds import DEFAULT_LEVEL, DEFAULT_RULE, tune_threshold
@@ -75,13 +76,13 @@ def _nominal(ds: WindowedDataset) -> np.ndarray:
 def fit_and_evaluate(train: WindowedDataset, val: WindowedDataset, test: WindowedDataset | None, *,
                      model: str = "lstm_ae", params: dict[str, Any] | None = None,
                      threshold_rule: str = DEFAULT_RULE, level: float = DEFAULT_LEVEL,
-                     with_figures: bool = True) -> TrainedModel:
+                     with_figures: bool = True, progress: Progress | None = None) -> TrainedModel:
     """Fit on nominal training windows, stop early on nominal validation windows, tune the threshold
     on validation scores, and report metrics on ``test`` (or on validation when there is none).
     Test labels never reach training, early stopping or the threshold."""
     det = make_detector(model, **(params or {}))
     t0 = time.perf_counter()
-    det.fit(train.X, train.y, X_val=_nominal(val))
+    det.fit(train.X, train.y, X_val=_nominal(val), progress=progress)
     fit_seconds = time.perf_counter() - t0
     val_scores = det.score(val.X)
     threshold = tune_threshold(val_scores, val.y, rule=threshold_rule, level=level)
@@ -169,7 +170,7 @@ def train_model(store: str, name: str, data: str, *, val: str | None = None, tes
                 params: dict[str, Any] | None = None, threshold_rule: str = DEFAULT_RULE,
                 level: float = DEFAULT_LEVEL, window_length: int | None = None, stride: int = 1,
                 tensorboard_dir: str | None = None, checkpoint_dir: str | None = None,
-                parent_version: str | None = None) -> dict[str, Any]:
+                parent_version: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Load data, train, evaluate and register one version; return small JSON for the caller."""
     from ..registry import open_registry
 
@@ -200,7 +201,7 @@ def train_model(store: str, name: str, data: str, *, val: str | None = None, tes
         train_ds, val_ds, test_ds = full.subset(tr), full.subset(va), full.subset(te)
         data_refs["split"] = {"fractions": [0.7, 0.15, 0.15], "order": "time"}
     trained = fit_and_evaluate(train_ds, val_ds, test_ds, model=model, params=params,
-                               threshold_rule=threshold_rule, level=level)
+                               threshold_rule=threshold_rule, level=level, progress=progress)
     det = trained.detector
     meta = {
         "model_type": det.name,
