@@ -25,8 +25,9 @@ from ..preprocessing import Standardizer
 #: called after every training epoch with (epoch, train loss, validation loss)
 Progress = Callable[[int, float, float], None]
 
-#: windows validated, standardised and scored at a time (bounds memory for lazy inputs)
-SCORE_CHUNK = 16_384
+#: bytes of float32 windows validated, standardised and scored at a time (bounds memory for lazy
+#: inputs: about 7,000 windows of 30 x 10, 270 of the paper's Table 1 shape 60 x 128)
+SCORE_CHUNK_BYTES = 8 << 20
 
 
 class BaseDetector(abc.ABC):
@@ -83,7 +84,8 @@ class BaseDetector(abc.ABC):
         self._check_fitted()
         X = self.scaler_.check(X, finite=False)
         out = np.empty(len(X), dtype=np.float64)
-        for sl in iter_batches(len(X), SCORE_CHUNK):
+        chunk = max(1, SCORE_CHUNK_BYTES // (4 * X.shape[1] * X.shape[2]))
+        for sl in iter_batches(len(X), chunk):
             chunk = np.ascontiguousarray(X[sl], dtype=np.float32)
             check_finite(chunk, what="data", offset=sl.start)
             out[sl] = self._score(self.scaler_.transform(chunk))
