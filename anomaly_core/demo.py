@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(json.dumps(summary, indent=2, default=float) + "\n")
     sys.stdout.write(f"\nLSTM-AE version {trained['version']} is production in {store}: "
                      f"F1 {m['f1']:.3f}, AUC-ROC {m['auc_roc']:.3f} on held-out test data.\n"
-                     f"Next: anomaly registry list --store {store}\n")
+                     f"Next: .venv/bin/anomaly registry list --store {store}\n")
     return 0
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 from typing import Any
 
-from ..errors import AnomalyError, InvalidInput, NotFound
+from ..errors import AnomalyError, InvalidInput
 from .common import add_common_options, emit
 
 log = logging.getLogger("anomaly.drift")
@@ -43,48 +42,13 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _registry_reference(args: argparse.Namespace) -> tuple[Any, float | None, float | None]:
-    """Reference scores and threshold of a registered version (the registry is imported lazily)."""
-    from ..drift.inputs import scores_from_npy_bytes
+    """Reference scores and threshold of a registered version."""
+    from ..pipeline.drift import resolve_version, version_reference
+    from ..registry import open_registry
 
-    try:
-        from ..registry import open_registry
-    except ImportError as err:
-        raise AnomalyError(f"the model registry is not available: {err}") from None
     reg = open_registry(args.store)
-    version = args.version
-    if version is None:
-        try:
-            version = str(reg.resolve(args.name, args.alias))
-        except (NotFound, KeyError) as err:
-            raise InvalidInput(f"model {args.name!r} has no alias {args.alias!r} in {args.store}: "
-                               f"{err}") from None
-    where = f"model {args.name!r} version {version}"
-    try:
-        raw = reg.read_file(args.name, version, "reference_scores.npy")
-    except (NotFound, KeyError, FileNotFoundError) as err:  # a missing version, or a version without it
-        raise InvalidInput(f"no reference scores for {where}: {err}; pass --reference FILE "
-                           f"or register the version with reference_scores.npy") from None
-    ref = scores_from_npy_bytes(raw, f"{where}: reference_scores.npy")
-    threshold = expected = None
-    try:
-        meta = json.loads(reg.read_file(args.name, version, "threshold.json"))
-        threshold = meta.get("value")
-        expected = meta.get("expected_alert_rate")
-    except (NotFound, KeyError, FileNotFoundError):
-        log.warning("%s has no threshold.json; the alert threshold comes from the reference", where)
-    except (ValueError, AttributeError) as err:
-        raise InvalidInput(f"{where}: threshold.json is not a JSON object with 'value' ({err})") from None
-    return ref, _finite_or_none(threshold, where), _finite_or_none(expected, where)
-
-
-def _finite_or_none(x: Any, where: str) -> float | None:
-    if x is None:
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{where}: threshold.json holds a non-number {x!r}") from None
-    return v if math.isfinite(v) else None
+    version = resolve_version(reg, args.name, version=args.version, alias=args.alias)
+    return version_reference(reg, args.name, version)
 
 
 def run(args: argparse.Namespace) -> int:
