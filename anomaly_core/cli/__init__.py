@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from ..errors import AnomalyError
 
 # Subcommand modules, each with ``add_parser(subparsers)`` that sets ``func`` on its parser.
-_COMMANDS = ("generate", "train", "score", "benchmark", "registry_cmd", "drift_cmd")
+_COMMANDS = ("generate", "train", "score", "benchmark", "registry_cmd", "drift_cmd", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
