@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve, roc_curve
 
 from .errors import InvalidInput
 
@@ -37,6 +36,8 @@ def quantile_threshold(nominal_scores: np.ndarray, level: float = DEFAULT_LEVEL)
 
 
 def best_f1_threshold(y: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import precision_recall_curve  # lazy: the CLI imports this module for its constants
+
     _require_both_classes(y)
     precision, recall, thr = precision_recall_curve(y, scores)
     f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
@@ -45,6 +46,8 @@ def best_f1_threshold(y: np.ndarray, scores: np.ndarray) -> float:
 
 
 def youden_threshold(y: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_curve
+
     _require_both_classes(y)
     fpr, tpr, thr = roc_curve(y, scores)
     i = int(np.argmax(tpr - fpr))

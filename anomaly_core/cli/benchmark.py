@@ -7,13 +7,11 @@ import sys
 from typing import Any
 
 from ..errors import InvalidInput
-from ..models import DETECTORS
+from ..model_names import BENCHMARK_MODELS, MODEL_NAMES
 from .common import add_common_options, emit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..evaluation.benchmark import MODELS
-
     p = sub.add_parser("benchmark", help="reproduce the paper's Table 3 (and ablation, t-test, figures)")
     p.add_argument("--runs", type=int, default=5, help="seeds to average over (default %(default)s)")
     p.add_argument("--out", required=True, help="folder for results.json, table.md and figures/")
@@ -22,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--features", type=int, default=10)
     p.add_argument("--seed", type=int, default=0, help="first seed (default %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="cap epochs of the neural models (quick runs)")
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated (default: all)")
+    p.add_argument("--models", default=",".join(BENCHMARK_MODELS), help="comma-separated (default: all)")
     p.add_argument("--no-ablation", action="store_true", help="skip the ablation runs")
     add_common_options(p)
     p.set_defaults(func=run)
@@ -33,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.report import write_report
 
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
-    unknown = [m for m in models if m not in DETECTORS]
+    unknown = [m for m in models if m not in MODEL_NAMES]
     if unknown:
-        raise InvalidInput(f"unknown model(s) {unknown}; known: {', '.join(DETECTORS)}")
+        raise InvalidInput(f"unknown model(s) {unknown}; known: {', '.join(MODEL_NAMES)}")
     if args.runs < 1:
         raise InvalidInput(f"--runs must be >= 1, got {args.runs}")
     cfg = BenchmarkConfig(runs=args.runs, samples=args.samples, seq_len=args.seq_len, features=args.features,

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import InvalidInput
-from ..models import DETECTORS, make_detector
+from ..model_names import MODEL_NAMES
 from ..thresholds import DEFAULT_LEVEL, RULES
 from .common import add_common_options, emit
 from .progress import epoch_bar
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="training data: .npz windows or an event table")
     p.add_argument("--val", help="validation data (early stopping, threshold)")
     p.add_argument("--test", help="test data for the reported metrics (with --val)")
-    p.add_argument("--model", default="lstm_ae", help=f"one of {', '.join(DETECTORS)} (default %(default)s)")
+    p.add_argument("--model", default="lstm_ae", help=f"one of {', '.join(MODEL_NAMES)} (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="maximum epochs for neural models")
     p.add_argument("--param", type=_param, action="append", default=[], metavar="KEY=VALUE",
@@ -48,10 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..models import make_detector
     from ..pipeline.training import train_model
 
-    if args.model not in DETECTORS:
-        raise InvalidInput(f"unknown model {args.model!r}; known: {', '.join(DETECTORS)}")
+    if args.model not in MODEL_NAMES:
+        raise InvalidInput(f"unknown model {args.model!r}; known: {', '.join(MODEL_NAMES)}")
     if args.epochs is not None and args.epochs < 1:
         raise InvalidInput(f"--epochs must be >= 1, got {args.epochs}")
     bar = epoch_bar(args.epochs or make_detector(args.model).get_params().get("epochs"), args.model)

@@ -22,11 +22,11 @@ from ..data.generator import generate_windows
 from ..data.windows import time_ordered_split
 from ..evaluation.efficiency import plain_torch_lstm_throughput, throughput
 from ..evaluation.metrics import detection_metrics, oracle_threshold
+from ..model_names import BENCHMARK_MODELS
 from ..preprocessing import Standardizer
 
 log = logging.getLogger(__name__)
 
-MODELS = ("iforest", "ocsvm", "dense_ae", "lstm_ae", "lstm_ae_paper", "pca", "energy")
 LABELS = {"iforest": "Isolation Forest", "ocsvm": "One-Class SVM", "dense_ae": "Standard AE",
           "lstm_ae": "LSTM-AE (platform)", "lstm_ae_paper": "LSTM-AE (paper config)",
           "pca": "PCA error (reference)", "energy": "Window energy (reference)"}
@@ -53,7 +53,7 @@ class BenchmarkConfig:
     contamination: float = 0.1
     seed: int = 0
     epochs: int | None = None  # None: each model's default (with early stopping)
-    models: Sequence[str] = MODELS
+    models: Sequence[str] = BENCHMARK_MODELS
     ablation: bool = True
     throughput_windows: int = 20_000
 

@@ -179,3 +179,18 @@ def test_early_stopping_restores_the_best_epoch(small_data):
     t = det.training_
     assert t.stopped_early and t.epochs_run == t.best_epoch + 3
     assert t.best_val_loss == min(t.val_loss)
+
+
+def test_torch_free_name_list_matches_the_detectors():
+    from anomaly_core.model_names import BENCHMARK_MODELS, MODEL_NAMES
+
+    assert MODEL_NAMES == tuple(DETECTORS) and set(BENCHMARK_MODELS) <= set(DETECTORS)
+
+
+def test_cli_parser_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, anomaly_core.cli as c; c.build_parser(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False"  # every command would pay seconds of imports at start-up
