@@ -28,8 +28,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="output folder")
     p.add_argument("--threshold", type=float, help="alert threshold (default: the version's, else the "
                                                    "reference quantile 1 - policy.default_alert_rate)")
-    p.add_argument("--expected-rate", type=float, help="expected alert rate above the threshold "
-                                                       "(default: the version's, else the reference's)")
+    p.add_argument("--expected-rate", type=float,
+                   help="expected alert rate above the threshold (default: the reference's own share above "
+                        "it, compared with Fisher's test)")
     p.add_argument("--policy", metavar="JSON", help="decision policy file (see docs/drift.md)")
     p.add_argument("--reference-features", metavar="F", help="feature table/.npz for the reference side")
     p.add_argument("--current-features", metavar="F", help="feature table/.npz for the current side")
@@ -41,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _registry_reference(args: argparse.Namespace) -> tuple[Any, float | None, float | None]:
+def _registry_reference(args: argparse.Namespace) -> tuple[Any, float | None]:
     """Reference scores and threshold of a registered version."""
     from ..pipeline.drift import resolve_version, version_reference
     from ..registry import open_registry
@@ -65,10 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.reference is not None:
         reference: Any = args.reference
     else:
-        reference, v_threshold, v_expected = _registry_reference(args)
+        reference, v_threshold = _registry_reference(args)
         if threshold is None:
             threshold = v_threshold
-            expected = expected if expected is not None else v_expected
     try:
         summary = run_drift(reference, args.current, args.out, threshold=threshold, expected_rate=expected,
                             policy=policy, reference_features=args.reference_features,
