@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,15 +45,3 @@ def emit(args: argparse.Namespace, result: dict[str, Any], human: Callable[[dict
     else:
         sys.stdout.write(human(result).rstrip("\n") + "\n")
     sys.stdout.flush()
-
-
-def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary sibling so a failure never leaves a partial file behind."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -10,9 +10,9 @@ import numpy as np
 
 from ..data.events import DRIFT_KINDS, generate_events
 from ..data.generator import generate_windows
-from ..data.io import TABLE_SUFFIXES, save_dataset
+from ..data.io import TABLE_SUFFIXES, save_dataset, write_atomically
 from ..errors import InvalidInput
-from .common import add_common_options, emit, write_atomically
+from .common import add_common_options, emit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,18 @@ from .windows import sliding_windows, window_labels
 
 TABLE_SUFFIXES = (".parquet", ".pq", ".csv")
 RESERVED_COLUMNS = ("timestamp", "label", "kind")
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary sibling so a failure never leaves a partial file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def existing_file(path: str | os.PathLike[str]) -> Path:
@@ -97,8 +110,6 @@ def load_dataset(path: str | os.PathLike[str], *, window_length: int | None = No
 
 def save_dataset(ds: WindowedDataset, path: str | os.PathLike[str]) -> None:
     """Write the ``.npz`` contract through a temporary file (no partial output on failure)."""
-    from ..cli.common import write_atomically
-
     arrays: dict[str, np.ndarray] = {"X": np.asarray(ds.X, dtype=np.float32)}
     if ds.y is not None:
         arrays["y"] = np.asarray(ds.y, dtype=np.int8)

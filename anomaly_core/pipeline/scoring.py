@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cli.common import write_atomically
-from ..data.io import TABLE_SUFFIXES, load_dataset, read_event_table, windows_from_table
+from ..data.io import TABLE_SUFFIXES, load_dataset, read_event_table, windows_from_table, write_atomically
 from ..data.windows import window_end_index
 from ..errors import InvalidInput
 
