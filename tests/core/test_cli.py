@@ -122,3 +122,28 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "anomaly_core.cli", "generate", "--out", str(tmp_path / "x.txt")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.strip().endswith("not .txt")
+
+
+def test_event_table_train_and_score_with_schema_check(capsys, tmp_path, store_uri):
+    import pandas as pd
+
+    from anomaly_core.data.events import generate_events
+
+    generate_events(1500, 4, seed=1).to_parquet(tmp_path / "events.parquet", index=False)
+    code, out, _ = run_cli(capsys, "train", "--data", str(tmp_path / "events.parquet"), "--seq-len", "20",
+                           "--model", "pca", "--json")
+    assert code == 0
+    version = json.loads(out)["version"]
+    fresh = generate_events(300, 4, seed=2)
+    fresh.to_parquet(tmp_path / "fresh.parquet", index=False)
+    code, out, _ = run_cli(capsys, "score", "--data", str(tmp_path / "fresh.parquet"), "--version", version,
+                           "--out", str(tmp_path / "s.parquet"), "--json")
+    assert code == 0 and json.loads(out)["windows"] == 281
+    table = pd.read_parquet(tmp_path / "s.parquet")
+    assert list(table.columns) == ["timestamp", "score", "is_anomaly"]
+    assert table["timestamp"].iloc[0] == fresh["timestamp"].iloc[19]  # a window scores its last event
+    # the same features in another order are refused, never silently reordered
+    fresh[["timestamp", "f1", "f0", "f2", "f3", "label"]].to_parquet(tmp_path / "swapped.parquet", index=False)
+    code, _, err = run_cli(capsys, "score", "--data", str(tmp_path / "swapped.parquet"), "--version", version,
+                           "--out", str(tmp_path / "bad.parquet"))
+    assert code != 0 and "do not match" in err and not (tmp_path / "bad.parquet").exists()
