@@ -19,7 +19,7 @@ import numpy as np
 
 from ..data.validation import check_finite, check_windows
 from ..data.windows import iter_batches
-from ..errors import NotFittedError
+from ..errors import InvalidInput, NotFittedError
 from ..preprocessing import Standardizer
 
 #: called after every training epoch with (epoch, train loss, validation loss)
@@ -54,21 +54,22 @@ class BaseDetector(abc.ABC):
     # -- fitting and scoring ------------------------------------------------------------------------
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, X_val: np.ndarray | None = None,
-            progress: Progress | None = None) -> Self:
+            feature_names: list[str] | None = None, progress: Progress | None = None) -> Self:
         """Fit on windows ``X``; when labels ``y`` are given only nominal windows (``y == 0``) are used.
 
         ``X_val`` (nominal validation windows) drives early stopping for the neural detectors, which
-        call ``progress(epoch, train_loss, val_loss)`` after every epoch.
+        call ``progress(epoch, train_loss, val_loss)`` after every epoch. ``feature_names`` (default
+        ``f0 ... f{F-1}``) become part of the persisted schema that scoring checks.
         """
         X = check_windows(X, what="training data")
         if y is not None:
             y = np.asarray(y)
             if y.shape != (len(X),):
-                raise ValueError(f"labels have shape {y.shape}, expected ({len(X)},)")
+                raise InvalidInput(f"labels have shape {y.shape}, expected ({len(X)},)")
             X = X[y == 0]
             if len(X) == 0:
-                raise ValueError("training data has no nominal windows (every label is 1)")
-        self.scaler_ = Standardizer().fit(X)
+                raise InvalidInput("training data has no nominal windows (every label is 1)")
+        self.scaler_ = Standardizer(feature_names=feature_names).fit(X)
         Z = self.scaler_.transform(X)
         Z_val = None
         if X_val is not None and len(X_val):
@@ -84,11 +85,11 @@ class BaseDetector(abc.ABC):
         self._check_fitted()
         X = self.scaler_.check(X, finite=False)
         out = np.empty(len(X), dtype=np.float64)
-        chunk = max(1, SCORE_CHUNK_BYTES // (4 * X.shape[1] * X.shape[2]))
-        for sl in iter_batches(len(X), chunk):
-            chunk = np.ascontiguousarray(X[sl], dtype=np.float32)
-            check_finite(chunk, what="data", offset=sl.start)
-            out[sl] = self._score(self.scaler_.transform(chunk))
+        batch = max(1, SCORE_CHUNK_BYTES // (4 * X.shape[1] * X.shape[2]))
+        for sl in iter_batches(len(X), batch):
+            part = np.ascontiguousarray(X[sl], dtype=np.float32)
+            check_finite(part, what="data", offset=sl.start)
+            out[sl] = self._score(self.scaler_.transform(part))
         return out
 
     decision_function = score  # PyOD's name for the same thing

@@ -21,7 +21,7 @@ from scipy.stats import spearmanr
 from ..data.generator import WindowedDataset
 from ..data.io import load_dataset
 from ..data.windows import time_ordered_split
-from ..errors import InvalidInput
+from ..errors import InvalidInput, SchemaMismatch
 from ..evaluation import figures
 from ..evaluation.metrics import detection_metrics
 from ..models import BaseDetector, make_detector
@@ -82,7 +82,12 @@ def fit_and_evaluate(train: WindowedDataset, val: WindowedDataset, test: Windowe
     Test labels never reach training, early stopping or the threshold."""
     det = make_detector(model, **(params or {}))
     t0 = time.perf_counter()
-    det.fit(train.X, train.y, X_val=_nominal(val), progress=progress)
+    for label, ds in (("validation", val), ("test", test)):
+        if ds is not None and ds.feature_names is not None and train.feature_names is not None \
+                and list(ds.feature_names) != list(train.feature_names):
+            raise SchemaMismatch(f"{label} features {ds.feature_names} differ from the training features "
+                                 f"{train.feature_names} (names and order must be equal)")
+    det.fit(train.X, train.y, X_val=_nominal(val), feature_names=train.feature_names, progress=progress)
     fit_seconds = time.perf_counter() - t0
     val_scores = det.score(val.X)
     threshold = tune_threshold(val_scores, val.y, rule=threshold_rule, level=level)

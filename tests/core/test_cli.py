@@ -147,3 +147,24 @@ def test_event_table_train_and_score_with_schema_check(capsys, tmp_path, store_u
     code, _, err = run_cli(capsys, "score", "--data", str(tmp_path / "swapped.parquet"), "--version", version,
                            "--out", str(tmp_path / "bad.parquet"))
     assert code != 0 and "do not match" in err and not (tmp_path / "bad.parquet").exists()
+
+
+def test_real_column_names_become_the_model_schema(capsys, tmp_path, store_uri):
+    from anomaly_core.data.events import generate_events
+    from anomaly_core.registry import open_registry
+
+    names = {"f0": "cpu_load", "f1": "mem_used", "f2": "p99_ms"}
+    generate_events(1200, 3, seed=1).rename(columns=names).to_parquet(tmp_path / "t.parquet", index=False)
+    code, out, _ = run_cli(capsys, "train", "--data", str(tmp_path / "t.parquet"), "--seq-len", "10",
+                           "--model", "energy", "--json")
+    version = json.loads(out)["version"]
+    meta = open_registry(store_uri).show("telemetry", version)["metadata"]
+    assert meta["feature_schema"]["names"] == ["cpu_load", "mem_used", "p99_ms"]
+    generate_events(200, 3, seed=2).rename(columns=names).to_parquet(tmp_path / "new.parquet", index=False)
+    code, _, err = run_cli(capsys, "score", "--data", str(tmp_path / "new.parquet"), "--version", version,
+                           "--out", str(tmp_path / "s.npy"))
+    assert code == 0, err
+    generate_events(200, 3, seed=2).to_parquet(tmp_path / "other.parquet", index=False)  # f0, f1, f2
+    code, _, err = run_cli(capsys, "score", "--data", str(tmp_path / "other.parquet"), "--version", version,
+                           "--out", str(tmp_path / "s2.npy"))
+    assert code != 0 and "cpu_load" in err
