@@ -73,20 +73,19 @@ def version_reference(reg: Registry, name: str, version: str) -> tuple[DriftInpu
 
 def _current_scores(reg: Registry, name: str, version: str, current: str) -> Any:
     """Current scores: a score file as is, or data (.npz / event table) scored with ``version``."""
-    from ..data.io import TABLE_SUFFIXES, load_dataset, read_event_table
+    from ..data.io import TABLE_SUFFIXES, read_event_table
+    from .scoring import score_data
 
     path = Path(current)
     if path.suffix == ".npy":
         return current
+    frame = None
     if path.suffix in TABLE_SUFFIXES:
         frame = read_event_table(path)
         if "score" in frame.columns:
             return current
-    model = reg.load(name, version=version)
-    scaler = model.detector.scaler_
-    ds = load_dataset(path, window_length=scaler.window_length_)
-    X = scaler.check(ds.X, feature_names=ds.feature_names, what=current, finite=False)
-    return scores_from_array(model.score(X), f"{current} scored with version {version}")
+    scored = score_data(reg.load(name, version=version), current, frame=frame)
+    return scores_from_array(scored.scores, f"{current} scored with version {version}")
 
 
 def check_drift(store: str, name: str, current: str, *, alias: str | None = "production",
