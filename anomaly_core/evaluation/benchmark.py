@@ -158,15 +158,9 @@ def run_benchmark(cfg: BenchmarkConfig, progress: Callable[[str], None] | None =
 
 
 def _params(model: str, seed: int, epochs: int | None) -> dict[str, Any]:
-    from ..models import make_detector
+    from ..models import applicable_params
 
-    known = make_detector(model).get_params()
-    params: dict[str, Any] = {}
-    if "random_state" in known:
-        params["random_state"] = seed
-    if epochs is not None and "epochs" in known:
-        params["epochs"] = epochs
-    return params
+    return applicable_params(model, random_state=seed, epochs=epochs)
 
 
 def _without_persisted_scaling(trained: Any, te: Any) -> dict[str, Any]:

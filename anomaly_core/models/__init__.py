@@ -30,4 +30,11 @@ def make_detector(name: str, **params: Any) -> BaseDetector:
     return det.set_params(**params)
 
 
-__all__ = ["DETECTORS", "BaseDetector", "DetectorState", "make_detector"]
+def applicable_params(name: str, **candidates: Any) -> dict[str, Any]:
+    """The ``candidates`` that model ``name`` takes and that are not ``None`` (shared options such as
+    a seed or an epoch cap, which only some detectors have)."""
+    known = make_detector(name).get_params()
+    return {k: v for k, v in candidates.items() if v is not None and k in known}
+
+
+__all__ = ["DETECTORS", "BaseDetector", "DetectorState", "applicable_params", "make_detector"]

@@ -24,7 +24,7 @@ from ..data.windows import time_ordered_split
 from ..errors import InvalidInput, SchemaMismatch
 from ..evaluation import figures
 from ..evaluation.metrics import detection_metrics
-from ..models import BaseDetector, make_detector
+from ..models import BaseDetector, applicable_params, make_detector
 from ..models.base import Progress
 from ..models.neural import NeuralDetector
 from ..models.persist import dump_detector
@@ -180,14 +180,11 @@ def train_model(store: str, name: str, data: str, *, val: str | None = None, tes
     from ..registry import open_registry
 
     registry = open_registry(store)  # fail on a bad store URI before spending minutes training
-    params = dict(params or {})
-    defaults = make_detector(model).get_params()
-    for key, value in (("random_state", seed), ("epochs", epochs), ("tensorboard_dir", tensorboard_dir),
-                       ("checkpoint_dir", checkpoint_dir)):
-        if value is not None and key in defaults:
-            params.setdefault(key, value)
-        elif value is not None and key == "epochs":
-            log.info("model %s has no epochs; --epochs ignored", model)
+    shared = applicable_params(model, random_state=seed, epochs=epochs, tensorboard_dir=tensorboard_dir,
+                               checkpoint_dir=checkpoint_dir)
+    if epochs is not None and "epochs" not in shared:
+        log.info("model %s has no epochs; --epochs ignored", model)
+    params = {**shared, **(params or {})}  # explicit --param values win
     full = load_dataset(data, window_length=window_length, stride=stride)
     data_refs = {"train": _data_ref(data, full)}
     if val is not None:
