@@ -15,6 +15,11 @@ from .base import BaseDetector, DetectorState, Progress
 from .safe_sklearn import dumps_estimator, loads_estimator
 
 
+def window_energy_of(Z: np.ndarray) -> np.ndarray:
+    """Mean squared standardised value of each window ``Z`` (N, T, F)."""
+    return np.mean(Z.astype(np.float64) ** 2, axis=(1, 2))
+
+
 def _flat(Z: np.ndarray) -> np.ndarray:
     return Z.reshape(len(Z), -1)
 
@@ -102,7 +107,7 @@ class WindowEnergyDetector(BaseDetector):
         pass
 
     def _score(self, Z: np.ndarray) -> np.ndarray:
-        return np.mean(Z.astype(np.float64) ** 2, axis=(1, 2))
+        return window_energy_of(Z)
 
     def _get_state(self) -> DetectorState:
         return DetectorState()

@@ -26,6 +26,7 @@ from ..evaluation import figures
 from ..evaluation.metrics import detection_metrics
 from ..models import BaseDetector, applicable_params, make_detector
 from ..models.base import Progress
+from ..models.classical import window_energy_of
 from ..models.neural import NeuralDetector
 from ..models.persist import dump_detector
 from ..thresholds import DEFAULT_LEVEL, DEFAULT_RULE, tune_threshold
@@ -51,8 +52,7 @@ class TrainedModel:
 
 def window_energy(det: BaseDetector, X: np.ndarray) -> np.ndarray:
     """Mean squared standardised value per window: the trivial score a detector must not imitate."""
-    Z = det.scaler_.transform(X)
-    return np.mean(Z.astype(np.float64) ** 2, axis=(1, 2))
+    return window_energy_of(det.scaler_.transform(X))
 
 
 def diagnose(det: BaseDetector, X_nominal: np.ndarray, scores_nominal: np.ndarray) -> dict[str, Any]:
